@@ -40,7 +40,7 @@ class AnchorLookup(Protocol):
         ...
 
     def anchor_of(self, contract: str, batch_root: bytes) -> AnchorRecord | None:
-        """The registry's record of ``batch_root``, or None when it was never anchored."""
+        """The registry's record of ``batch_root``; None when never anchored."""
         ...
 
     def block_hash(self, block_number: int) -> bytes | None:

@@ -1,0 +1,4 @@
+// solidity-coverage settings (`npx hardhat coverage`): the test harnesses are not measured.
+module.exports = {
+  skipFiles: ["test/"],
+};
