@@ -42,7 +42,9 @@ class RecordValidationError(RecordError):
         super().__init__(first.field, first.message)
         if len(self.problems) > 1:
             self.args = (
-                "; ".join(f"{p.field or '<record>'}: {p.message}" for p in self.problems),
+                "; ".join(
+                    f"{p.field or '<record>'}: {p.message}" for p in self.problems
+                ),
             )
 
 
