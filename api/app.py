@@ -1,0 +1,69 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.auth.service import bootstrap_operator
+from api.crypto import DocumentCipher
+from api.db import Database, create_db_engine, upgrade_database
+from api.documents.endpoints import router as documents_router
+from api.documents.service import RegistryContext
+from api.errors import install_error_handlers
+from api.idempotency import ResponseCipher
+from api.parties.endpoints import router as parties_router
+from api.settings import Settings, read_or_create_secret
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service: migrate the database, bootstrap the operator, mount routes.
+
+    The operator's token is ``settings.operator_token``, or one generated once into
+    ``<data_dir>/operator.token`` (0600); it is never logged.
+    """
+    settings = settings or Settings()
+    database = Database(create_db_engine(settings))
+    upgrade_database(database.engine)
+    master_key = settings.master_key_bytes()
+    _bootstrap(database, settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        database.dispose()
+
+    app = FastAPI(
+        title="Receivables registry",
+        version="0.1.0",
+        summary="Blockchain-anchored trade documents and invoice claims.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.retry_after_seconds = settings.retry_after_seconds
+    app.state.registry_context = RegistryContext(
+        cipher=DocumentCipher(master_key),
+        fingerprint_key=settings.fingerprint_key_bytes(),
+    )
+    app.state.response_cipher = ResponseCipher(master_key)
+    install_error_handlers(app)
+    app.include_router(parties_router)
+    app.include_router(documents_router)
+    logger.info("service.started database=%s", database.engine.dialect.name)
+    return app
+
+
+def _bootstrap(database: Database, settings: Settings) -> None:
+    if settings.operator_token is not None:
+        token = settings.operator_token.get_secret_value()
+    else:
+        token = read_or_create_secret(settings.data_dir / "operator.token")
+    with database.sessions() as session:
+        bootstrap_operator(session, token)
+        session.commit()

@@ -1,0 +1,1 @@
+"""Bearer-token authentication: credentials are stored only as HMAC-SHA256 hashes."""

@@ -1,0 +1,1 @@
+"""Trade documents: registration (single and bulk), reading, timeline, cancel, erase."""

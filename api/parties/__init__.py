@@ -1,0 +1,1 @@
+"""Parties: sellers, buyers, funders, auditors, operators; onboarded by an operator."""
