@@ -187,3 +187,38 @@ class TestContentHash:
         expected = keccak256(rfc8785.dumps(record_to_canonical_dict(record)))
 
         assert content_hash(record) == expected
+
+
+ascii_keys = st.text(st.characters(max_codepoint=127), max_size=8)
+ascii_keyed_values = st.recursive(
+    scalars,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(ascii_keys, children, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+class TestCanonicalFastPath:
+    @given(st.dictionaries(ascii_keys, ascii_keyed_values, max_size=6))
+    def test_ascii_keyed_objects_are_byte_identical_to_rfc8785(
+        self, value: dict[str, Any]
+    ) -> None:
+        assert canonical_bytes(value) == rfc8785.dumps(value)
+
+    @given(json_objects)
+    def test_any_keys_are_byte_identical_to_rfc8785(
+        self, value: dict[str, Any]
+    ) -> None:
+        assert canonical_bytes(value) == rfc8785.dumps(value)
+
+    def test_keys_beyond_the_basic_plane_sort_by_utf16_code_units(self) -> None:
+        # U+1F600 is the surrogate pair D83D DE00 in UTF-16, which sorts before U+FF01
+        # although its code point is larger: RFC 8785 orders by UTF-16 code units.
+        value = {"\uff01": 1, "\U0001f600": 2}
+
+        assert canonical_bytes(value) == rfc8785.dumps(value)
+        assert canonical_bytes(value).index("\U0001f600".encode()) < canonical_bytes(
+            value
+        ).index("\uff01".encode())
