@@ -6,6 +6,10 @@ implicit ``BEGIN`` is switched off and every transaction is begun explicitly:
 instead of failing with "database is locked" when they upgrade a read lock, and a
 plain deferred ``BEGIN`` for read-only sessions, which WAL lets run beside a writer.
 
+Within one process, SQLite writers also take turns on a lock (:class:`WriterTurns`)
+before ``BEGIN IMMEDIATE``, so a waiting writer is woken the moment the previous one
+commits instead of polling in SQLite's busy handler.
+
 Alembic migrations are the only source of the schema: :func:`upgrade_database` runs
 ``alembic upgrade head`` in-process (on PostgreSQL under an advisory lock, so several
 API processes starting at once migrate once).
@@ -13,7 +17,8 @@ API processes starting at once migrate once).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,12 +75,63 @@ def _sqlite_engine(settings: Settings, url: str) -> Engine:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    turns = WriterTurns(busy_timeout_ms / 1000)
+
     @event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        turns.take(connection.connection.dbapi_connection)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
+    dialect: Any = engine.dialect
+    for name in ("do_commit", "do_rollback", "do_close"):
+        setattr(dialect, name, turns.giving_back_after(getattr(dialect, name)))
     return engine
+
+
+class WriterTurns:
+    """Hands SQLite's one write lock to the writers of this process in turn.
+
+    SQLite lets one transaction write at a time. A writer that finds the lock taken
+    sleeps in SQLite's busy handler (1, 2, 5, ... up to 100 ms at a time) and tries
+    again, so under load a waiter can lose every retry to newcomers for seconds.
+    Here a writer first waits on a process-wide lock, which wakes the next writer as
+    soon as the previous one commits, rolls back or closes its connection.
+
+    SQLite's lock stays the only guard of correctness: a writer that has not had its
+    turn within the busy timeout goes on to ``BEGIN IMMEDIATE`` without it (and then
+    waits in SQLite as before), so this can reorder writers but never block one for
+    good, and writers of other processes still meet only SQLite's lock.
+    """
+
+    def __init__(self, timeout_seconds: float) -> None:
+        self._lock = threading.Lock()
+        self._timeout = timeout_seconds
+        self._holder: object | None = None
+
+    def take(self, dbapi_connection: object) -> None:
+        """Wait for this connection's turn (at most the busy timeout)."""
+        if self._lock.acquire(timeout=self._timeout):
+            self._holder = dbapi_connection
+
+    def give_back(self, dbapi_connection: object) -> None:
+        """End the turn if this connection holds it."""
+        if self._holder is not None and self._holder is dbapi_connection:
+            self._holder = None
+            self._lock.release()
+
+    def giving_back_after(self, end: Callable[[Any], None]) -> Callable[[Any], None]:
+        """Wrap a dialect's commit, rollback or close to end the turn after it."""
+
+        def ended(connection: Any) -> None:
+            try:
+                end(connection)
+            finally:
+                self.give_back(getattr(connection, "dbapi_connection", connection))
+
+        return ended
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -14,9 +14,12 @@ Outbox contract (``anchor_outbox``), for the anchoring worker:
       on SQLite a single worker runs.
     * Status moves ``pending -> submitted`` (``batch_id`` set, in the transaction that
       records the batch) ``-> anchored`` (mined) ``-> final`` (enough confirmations).
-      A reorg sends ``submitted``/``anchored`` rows back to ``pending`` with
-      ``batch_id`` cleared. ``attempts`` counts submissions; ``updated_at`` is the time
-      of the last change. Rows are never deleted by the API.
+      A reorg sends ``anchored`` rows back to ``submitted`` in the same batch: the
+      worker resends the same signed bytes (same nonce), because re-batching them
+      would anchor them twice once the original transaction is mined again. Only a
+      failed or dropped transaction sends its rows back to ``pending`` with
+      ``batch_id`` cleared (docs/anchoring.md). ``attempts`` counts submissions;
+      ``updated_at`` is the time of the last change. Rows are never deleted by the API.
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ import re
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, cast
 
 import requests
@@ -69,6 +70,73 @@ class SentTransaction:
     raw: bytes
     label: str
     receipt: TxReceipt | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignedTransaction:
+    """A transaction signed locally and not (yet) sent: the bytes to store, then send.
+
+    Signing is deterministic (RFC 6979), so the same fields always give the same
+    bytes and hash; storing ``raw`` before sending makes a rebroadcast exact.
+    """
+
+    nonce: int
+    tx_hash: bytes
+    raw: bytes
+    gas: int
+    max_fee_per_gas: int
+    max_priority_fee_per_gas: int
+
+
+class BroadcastOutcome(StrEnum):
+    """What the node said to a raw transaction (see :meth:`ChainClient.send_raw`)."""
+
+    ACCEPTED = "accepted"
+    KNOWN = "known"
+    """Already in the node's pool (the same bytes were sent before)."""
+    NONCE_USED = "nonce_used"
+    """The sender's nonce is past this one: mined, or replaced by another."""
+    UNDERPRICED = "underpriced"
+    """A transaction with this nonce and a higher or equal fee is already pooled."""
+    REJECTED = "rejected"
+    """Refused for another reason (fee below base fee, no funds, bad gas)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Broadcast:
+    """The outcome of sending raw bytes, with the node's message when refused."""
+
+    outcome: BroadcastOutcome
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One event log as the node reported it (topics and data raw)."""
+
+    address: str
+    topics: tuple[bytes, ...]
+    data: bytes
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptSummary:
+    """The parts of a receipt a worker records: where it was mined and how it went."""
+
+    tx_hash: bytes
+    block_number: int
+    block_hash: bytes
+    status: int
+    gas_used: int
+    logs: tuple[LogEntry, ...]
+
+
+_KNOWN = ("already known", "already imported", "known transaction")
+_NONCE_USED = ("nonce too low", "nonce is too low", "oldnonce")
+_UNDERPRICED = ("underpriced",)
 
 
 @dataclass(slots=True)
@@ -296,6 +364,147 @@ class ChainClient:
                 raise self._revert_of(sent, receipt)
         return receipts
 
+    # -- signing apart from sending (for a caller that stores bytes first) -----------
+
+    def fee_quote(self) -> tuple[int, int]:
+        """``(max_fee_per_gas, max_priority_fee_per_gas)`` for a transaction now."""
+        fees = self._fees()
+        return int(fees["maxFeePerGas"]), int(fees["maxPriorityFeePerGas"])
+
+    def transaction_count(self, address: str, block: str = "latest") -> int:
+        """How many transactions ``address`` sent up to ``block`` (latest, pending)."""
+        checksummed = to_checksum_address(address)
+        return int(
+            self._call(
+                lambda: self.w3.eth.get_transaction_count(checksummed, block)  # type: ignore[arg-type]
+            )
+        )
+
+    def sign(
+        self,
+        to: str,
+        data: bytes,
+        *,
+        nonce: int,
+        gas: int,
+        max_fee_per_gas: int,
+        max_priority_fee_per_gas: int,
+    ) -> SignedTransaction:
+        """Sign a call of ``data`` to ``to`` with this nonce and these fees; no send.
+
+        Raises:
+            ConfigurationError: the client has no signing key.
+        """
+        if self.signer is None:
+            raise ConfigurationError("this chain client has no signing key")
+        tx: dict[str, Any] = {
+            "to": to_checksum_address(to),
+            "data": "0x" + data.hex(),
+            "value": 0,
+            "nonce": nonce,
+            "gas": gas,
+            "chainId": self.chain_id(),
+            "maxFeePerGas": max_fee_per_gas,
+            "maxPriorityFeePerGas": max_priority_fee_per_gas,
+            "type": 2,
+        }
+        signed = self.signer.sign_transaction(tx)
+        return SignedTransaction(
+            nonce,
+            bytes(signed.hash),
+            bytes(signed.raw_transaction),
+            gas,
+            max_fee_per_gas,
+            max_priority_fee_per_gas,
+        )
+
+    def send_raw(self, raw: bytes) -> Broadcast:
+        """Send signed bytes and classify the node's answer; never raises on refusal.
+
+        Raises:
+            ChainUnavailableError: the node could not be reached.
+        """
+        try:
+            self._call(lambda: self.w3.eth.send_raw_transaction(raw))
+        except (Web3Exception, ValidationError, ValueError) as err:
+            message = str(err).lower()
+            for needles, outcome in (
+                (_KNOWN, BroadcastOutcome.KNOWN),
+                (_NONCE_USED, BroadcastOutcome.NONCE_USED),
+                (_UNDERPRICED, BroadcastOutcome.UNDERPRICED),
+            ):
+                if any(needle in message for needle in needles):
+                    return Broadcast(outcome, str(err)[:200])
+            return Broadcast(BroadcastOutcome.REJECTED, str(err)[:200])
+        return Broadcast(BroadcastOutcome.ACCEPTED)
+
+    def code(self, address: str) -> bytes:
+        """The runtime code deployed at ``address`` (empty when none)."""
+        checksummed = to_checksum_address(address)
+        return bytes(self._call(lambda: self.w3.eth.get_code(checksummed)))
+
+    def receipts(self, tx_hashes: Sequence[bytes]) -> list[ReceiptSummary | None]:
+        """Receipts of many transactions, in one JSON-RPC batch (None: not mined)."""
+        if not tx_hashes:
+            return []
+        provider: Any = self.w3.provider
+        if isinstance(provider, EthereumTesterProvider):
+            return [self._summary_in_process(h) for h in tx_hashes]
+        calls = [
+            (RPCEndpoint("eth_getTransactionReceipt"), ["0x" + h.hex()])
+            for h in tx_hashes
+        ]
+        responses = self._call(lambda: provider.make_batch_request(calls))
+        if not isinstance(responses, list):
+            raise ChainUnavailableError(f"batch receipt request failed: {responses}")
+        return [_summary_of(response.get("result")) for response in responses]
+
+    def logs(
+        self, address: str, topic0: bytes, from_block: int, to_block: int
+    ) -> list[LogEntry]:
+        """Logs of ``address`` whose first topic is ``topic0``, in a block range."""
+        params: Any = {
+            "address": to_checksum_address(address),
+            "topics": ["0x" + topic0.hex()],
+            "fromBlock": from_block,
+            "toBlock": to_block,
+        }
+        entries = self._call(lambda: self.w3.eth.get_logs(params))
+        return [
+            LogEntry(
+                address=to_checksum_address(entry["address"]),
+                topics=tuple(bytes(t) for t in entry["topics"]),
+                data=bytes(entry["data"]),
+                block_number=int(entry["blockNumber"]),
+                block_hash=bytes(entry["blockHash"]),
+                tx_hash=bytes(entry["transactionHash"]),
+            )
+            for entry in entries
+        ]
+
+    def _summary_in_process(self, tx_hash: bytes) -> ReceiptSummary | None:
+        receipt = self._receipt_or_none(tx_hash)
+        if receipt is None:
+            return None
+        return ReceiptSummary(
+            tx_hash=bytes(receipt["transactionHash"]),
+            block_number=int(receipt["blockNumber"]),
+            block_hash=bytes(receipt["blockHash"]),
+            status=int(receipt["status"]),
+            gas_used=int(receipt["gasUsed"]),
+            logs=tuple(
+                LogEntry(
+                    address=to_checksum_address(log["address"]),
+                    topics=tuple(bytes(t) for t in log["topics"]),
+                    data=bytes(log["data"]),
+                    block_number=int(log["blockNumber"]),
+                    block_hash=bytes(log["blockHash"]),
+                    tx_hash=bytes(log["transactionHash"]),
+                )
+                for log in receipt["logs"]
+            ),
+        )
+
     # -- internals -----------------------------------------------------------------
 
     def _next_nonce(self) -> int:
@@ -395,6 +604,34 @@ class ChainClient:
             raise ChainUnavailableError(
                 f"JSON-RPC endpoint unreachable: {type(err).__name__}"
             ) from err
+
+
+def _hex_bytes(value: str) -> bytes:
+    return bytes.fromhex(value[2:] if value.startswith("0x") else value)
+
+
+def _summary_of(raw: dict[str, Any] | None) -> ReceiptSummary | None:
+    """A receipt from its raw JSON-RPC form (hex quantities), or None."""
+    if not raw or raw.get("blockNumber") is None:
+        return None
+    return ReceiptSummary(
+        tx_hash=_hex_bytes(raw["transactionHash"]),
+        block_number=int(raw["blockNumber"], 16),
+        block_hash=_hex_bytes(raw["blockHash"]),
+        status=int(raw.get("status", "0x0"), 16),
+        gas_used=int(raw["gasUsed"], 16),
+        logs=tuple(
+            LogEntry(
+                address=to_checksum_address(log["address"]),
+                topics=tuple(_hex_bytes(t) for t in log["topics"]),
+                data=_hex_bytes(log["data"]),
+                block_number=int(log["blockNumber"], 16),
+                block_hash=_hex_bytes(log["blockHash"]),
+                tx_hash=_hex_bytes(log["transactionHash"]),
+            )
+            for log in raw.get("logs", [])
+        ),
+    )
 
 
 def _tester_revert_data(err: TransactionFailed) -> str:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import uuid
+
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from api.models import Credential, Party, PartyRole
+
+_CALLER_BY_TOKEN_HASH = (
+    select(Party.id, Party.role, Party.tax_id)
+    .join(Credential, Credential.party_id == Party.id)
+    .where(
+        Credential.token_hash == bindparam("token_hash"),
+        Credential.revoked_at.is_(None),
+    )
+)
 
 
 def party_by_token_hash(session: Session, token_hash: bytes) -> Party | None:
@@ -16,6 +27,20 @@ def party_by_token_hash(session: Session, token_hash: bytes) -> Party | None:
         .where(Credential.token_hash == token_hash, Credential.revoked_at.is_(None))
     )
     return session.scalars(statement).one_or_none()
+
+
+def caller_columns_by_token_hash(
+    session: Session, token_hash: bytes
+) -> tuple[uuid.UUID, str, str | None] | None:
+    """(id, role, tax id) of the party holding a live credential with this hash.
+
+    The same rows as :func:`party_by_token_hash`, without building a ``Party``: this
+    runs on every request.
+    """
+    row = session.execute(
+        _CALLER_BY_TOKEN_HASH, {"token_hash": token_hash}
+    ).one_or_none()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def add_credential(session: Session, party: Party, token_hash: bytes) -> Credential:

@@ -60,8 +60,11 @@ def issue_credential(session: Session, party: Party, token: str | None = None) -
 
 def authenticate(session: Session, token: str) -> Caller | None:
     """The caller a token belongs to, or None for an unknown or revoked token."""
-    party = repository.party_by_token_hash(session, hash_token(token))
-    return None if party is None else Caller.of(party)
+    found = repository.caller_columns_by_token_hash(session, hash_token(token))
+    if found is None:
+        return None
+    party_id, role, tax_id = found
+    return Caller(party_id, PartyRole(role), tax_id)
 
 
 def bootstrap_operator(session: Session, token: str) -> Party:

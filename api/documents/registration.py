@@ -160,10 +160,21 @@ def _prepare(context: RegistryContext, index: int, record: Record) -> _Prepared:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Registered:
+    """The rows one registration inserted, to answer without reading them back."""
+
+    data: dict[str, Any]
+    document: dict[str, Any]
+    fingerprint: dict[str, Any]
+    outbox: dict[str, Any]
+    links: list[dict[str, Any]]
+
+
 def register_document(
     session: Session, context: RegistryContext, caller: Caller, record: Record
-) -> tuple[uuid.UUID, dict[str, Any]]:
-    """Register one record for ``caller``; return its id and canonical record.
+) -> Registered:
+    """Register one record for ``caller``; return the rows it inserted.
 
     Raises:
         ForbiddenError: the caller may not register this record.
@@ -178,8 +189,14 @@ def register_document(
         raise DuplicateInvoiceError(
             caller.id, duplicates[0].number, duplicates[0].existing_id
         )
-    _insert(session, caller, prepared)
-    return prepared[0].id, prepared[0].data
+    rows = _insert(session, caller, prepared)
+    return Registered(
+        data=prepared[0].data,
+        document=rows.documents[0],
+        fingerprint=rows.fingerprints[0],
+        outbox=rows.outbox[0],
+        links=rows.links,
+    )
 
 
 def register_documents(
@@ -318,17 +335,19 @@ def _numbers(value: object) -> list[str]:
     return []
 
 
-def _insert(session: Session, caller: Caller, prepared: Sequence[_Prepared]) -> None:
+def _insert(session: Session, caller: Caller, prepared: Sequence[_Prepared]) -> _Rows:
     _resolve_links(session, prepared)
-    sellers = parties.ids_by_tax_id(
+    sellers = _party_ids(
         session,
+        caller,
         PartyRole.SELLER,
-        (normalise_tax_id(p.data["seller"]["tax_id"]) for p in prepared),
+        {normalise_tax_id(p.data["seller"]["tax_id"]) for p in prepared},
     )
-    buyers = parties.ids_by_tax_id(
+    buyers = _party_ids(
         session,
+        caller,
         PartyRole.BUYER,
-        (normalise_tax_id(p.data["buyer"]["tax_id"]) for p in prepared),
+        {normalise_tax_id(p.data["buyer"]["tax_id"]) for p in prepared},
     )
     now = utc_now()
     rows = _Rows()
@@ -346,6 +365,20 @@ def _insert(session: Session, caller: Caller, prepared: Sequence[_Prepared]) -> 
             item.root.hex(),
             item.status,
         )
+    return rows
+
+
+def _party_ids(
+    session: Session, caller: Caller, role: PartyRole, tax_ids: set[str]
+) -> dict[str, uuid.UUID]:
+    """Tax id -> id of the parties of ``role``; no query when it is only the caller.
+
+    ``(role, tax_id)`` is unique among parties, so a caller of ``role`` whose tax id
+    is the only one asked for is the answer itself.
+    """
+    if caller.role is role and caller.tax_id is not None and tax_ids == {caller.tax_id}:
+        return {caller.tax_id: caller.id}
+    return parties.ids_by_tax_id(session, role, tax_ids)
 
 
 def _race_lost(

@@ -16,10 +16,12 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     and_,
+    bindparam,
     false,
     insert,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -41,6 +43,8 @@ from api.models import (
 
 CHUNK = 500
 """Values per IN (...) list: far below SQLite's and PostgreSQL's parameter limits."""
+PROBES = 200
+"""Single-key probes per UNION ALL statement (SQLite allows 500 compound terms)."""
 
 
 def _chunks(values: Iterable[Any]) -> Iterable[list[Any]]:
@@ -145,25 +149,33 @@ def anchor_status(session: Session, document_id: uuid.UUID) -> str | None:
     return session.scalars(statement).one_or_none()
 
 
+_ACTIVE_BY_FINGERPRINT = (
+    select(
+        FingerprintRecord.fingerprint,
+        Document.id,
+        Document.registered_by_party_id,
+        FingerprintRecord.status,
+    )
+    .join(Document, Document.id == FingerprintRecord.document_id)
+    .where(
+        FingerprintRecord.fingerprint.in_(bindparam("fingerprints", expanding=True)),
+        FingerprintRecord.status.in_(ACTIVE_FINGERPRINT_STATUSES),
+    )
+)
+
+
 def active_by_fingerprint(
     session: Session, fingerprints: Iterable[bytes]
 ) -> dict[bytes, tuple[uuid.UUID, uuid.UUID, str]]:
-    """Fingerprint -> (document id, registering party, status) of active rows."""
+    """Fingerprint -> (document id, registering party, status) of active rows.
+
+    NOTE: like every lookup of the registration path, this runs on the session's
+    connection, without an ORM autoflush: registration adds no ORM objects.
+    """
     found: dict[bytes, tuple[uuid.UUID, uuid.UUID, str]] = {}
+    connection = session.connection()
     for chunk in _chunks(fingerprints):
-        rows = session.execute(
-            select(
-                FingerprintRecord.fingerprint,
-                Document.id,
-                Document.registered_by_party_id,
-                FingerprintRecord.status,
-            )
-            .join(Document, Document.id == FingerprintRecord.document_id)
-            .where(
-                FingerprintRecord.fingerprint.in_(chunk),
-                FingerprintRecord.status.in_(ACTIVE_FINGERPRINT_STATUSES),
-            )
-        )
+        rows = connection.execute(_ACTIVE_BY_FINGERPRINT, {"fingerprints": chunk})
         for fingerprint, document_id, registered_by, status in rows:
             found[fingerprint] = (document_id, registered_by, status)
     return found
@@ -172,23 +184,46 @@ def active_by_fingerprint(
 def similar_documents(
     session: Session, similarity_keys: Iterable[bytes], lines_keys: Iterable[bytes]
 ) -> dict[bytes, uuid.UUID]:
-    """Secondary key -> a non-cancelled document that has it."""
-    found: dict[bytes, uuid.UUID] = {}
+    """Secondary key -> a non-cancelled document that has it.
+
+    One index probe per distinct key (``LIMIT 1``, no ``ORDER BY``: on SQLite the
+    first row of the key's index entries, the earliest inserted), so a key that many
+    documents share, such as the same line items invoiced every month, costs the same
+    as a rare one, however large the registry grows.
+    """
     live = FingerprintRecord.status != FingerprintStatus.CANCELLED
-    for column, keys in (
-        (FingerprintRecord.similarity_key, similarity_keys),
-        (FingerprintRecord.lines_key, lines_keys),
-    ):
-        for chunk in _chunks(keys):
-            rows = session.execute(
-                select(column, FingerprintRecord.document_id).where(
-                    column.in_(chunk), live
-                )
-            )
-            for key, document_id in rows:
-                if key is not None:
-                    found.setdefault(key, document_id)
+    probes = [
+        select(column.label("key"), FingerprintRecord.document_id)
+        .where(column == key, live)
+        .limit(1)
+        .subquery()
+        for column, keys in (
+            (FingerprintRecord.similarity_key, similarity_keys),
+            (FingerprintRecord.lines_key, lines_keys),
+        )
+        for key in dict.fromkeys(keys)
+        if key is not None
+    ]
+    found: dict[bytes, uuid.UUID] = {}
+    connection = session.connection()
+    for start in range(0, len(probes), PROBES):
+        selects = [select(probe) for probe in probes[start : start + PROBES]]
+        statement = selects[0] if len(selects) == 1 else union_all(*selects)
+        for key, document_id in connection.execute(statement):
+            found.setdefault(key, document_id)
     return found
+
+
+_BY_NUMBER = (
+    select(Document.number, Document.id)
+    .where(
+        Document.seller_tax_id == bindparam("seller_tax_id"),
+        Document.kind == bindparam("kind"),
+        Document.number.in_(bindparam("numbers", expanding=True)),
+        Document.status != "cancelled",
+    )
+    .order_by(Document.created_at)
+)
 
 
 def documents_by_number(
@@ -196,17 +231,10 @@ def documents_by_number(
 ) -> dict[str, uuid.UUID]:
     """Number -> the newest non-cancelled document of one seller and kind."""
     found: dict[str, uuid.UUID] = {}
+    connection = session.connection()
     for chunk in _chunks(numbers):
-        rows = session.execute(
-            select(Document.number, Document.id)
-            .where(
-                Document.seller_tax_id == seller_tax_id,
-                Document.kind == kind,
-                Document.number.in_(chunk),
-                Document.status != "cancelled",
-            )
-            .order_by(Document.created_at)
-        )
+        parameters = {"seller_tax_id": seller_tax_id, "kind": kind, "numbers": chunk}
+        rows = connection.execute(_BY_NUMBER, parameters)
         found.update({number: document_id for number, document_id in rows})
     return found
 
@@ -216,7 +244,7 @@ def insert_rows(
 ) -> None:
     """Insert many rows in batched statements (no ORM objects)."""
     if rows:
-        session.execute(insert(model.__table__), list(rows))
+        session.connection().execute(insert(model.__table__), list(rows))
 
 
 def add_event(

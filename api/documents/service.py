@@ -55,6 +55,7 @@ from api.models import (
     PartyRole,
     utc_now,
 )
+from api.notifications.service import record_event
 from registry.canonical import flatten
 from registry.fingerprints import nullifier as nullifier_of
 from registry.records import Record
@@ -81,11 +82,25 @@ FINANCEABLE = {
 def register_document(
     session: Session, context: RegistryContext, caller: Caller, record: Record
 ) -> DocumentOut:
-    """Register one record for ``caller`` (see :mod:`api.documents.registration`)."""
-    document_id, data = registration.register_document(session, context, caller, record)
-    document = session.get(Document, document_id)
-    assert document is not None
-    return _document_out(session, document, data)
+    """Register one record for ``caller`` (see :mod:`api.documents.registration`).
+
+    The answer is built from the rows just inserted, not read back: the same values,
+    with the links in the order a read returns them (by target id).
+    """
+    registered = registration.register_document(session, context, caller, record)
+    fingerprint = FingerprintRecord(**registered.fingerprint)
+    links = [
+        DocumentLinkOut(relation=link["relation"], document_id=link["target_id"])
+        for link in sorted(registered.links, key=lambda link: link["target_id"])
+    ]
+    return _out(
+        Document(**registered.document),
+        fingerprint.status,
+        registered.outbox["status"],
+        record=registered.data,
+        links=links,
+        fingerprint=fingerprint,
+    )
 
 
 def register_documents(
@@ -293,6 +308,7 @@ def _transition(
     repository.add_event(
         session, document.id, actor_party_id, from_status, to_status, reason
     )
+    record_event(session, document.id)
     logger.info(
         "document.status_changed document_id=%s from=%s to=%s",
         document.id,
