@@ -5,38 +5,63 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 
 from api.auth.service import bootstrap_operator
+from api.chain_health import ChainHealth
 from api.crypto import DocumentCipher
 from api.db import Database, create_db_engine, upgrade_database
 from api.documents.endpoints import router as documents_router
 from api.documents.service import RegistryContext
 from api.errors import install_error_handlers
+from api.evidence.endpoints import router as evidence_router
+from api.evidence.service import EvidenceContext
 from api.idempotency import ResponseCipher
+from api.notifications.delivery import Notifications
+from api.notifications.endpoints import router as notifications_router
 from api.parties.endpoints import router as parties_router
 from api.settings import Settings, read_or_create_secret
+
+if TYPE_CHECKING:
+    from api.runtime import ChainRuntime
 
 logger = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    chain: ChainRuntime | None = None,
+    database: Database | None = None,
+) -> FastAPI:
     """Build the service: migrate the database, bootstrap the operator, mount routes.
 
     The operator's token is ``settings.operator_token``, or one generated once into
     ``<data_dir>/operator.token`` (0600); it is never logged.
+
+    Args:
+        settings: the configuration; None reads the environment.
+        chain: the chain to verify against and report anchors from; None serves
+            everything that does not need the chain (the rest answers 503).
+        database: an engine already built for ``settings`` (shared with a worker);
+            None builds one.
     """
     settings = settings or Settings()
-    database = Database(create_db_engine(settings))
+    database = database or Database(create_db_engine(settings))
     upgrade_database(database.engine)
     master_key = settings.master_key_bytes()
     _bootstrap(database, settings)
+    notifications = Notifications(database, master_key)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        database.dispose()
+        notifications.start()
+        try:
+            yield
+        finally:
+            notifications.stop()
+            database.dispose()
 
     app = FastAPI(
         title="Receivables registry",
@@ -52,9 +77,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fingerprint_key=settings.fingerprint_key_bytes(),
     )
     app.state.response_cipher = ResponseCipher(master_key)
+    app.state.notifications = notifications
+    app.state.chain_health = ChainHealth(chain.client if chain else None)
+    app.state.evidence_context = EvidenceContext(
+        registry=app.state.registry_context,
+        chain_id=chain.chain_id if chain else None,
+        lookup=chain.client if chain else None,
+        min_confirmations=chain.confirmations if chain else 1,
+    )
     install_error_handlers(app)
     app.include_router(parties_router)
     app.include_router(documents_router)
+    app.include_router(evidence_router)
+    app.include_router(notifications_router)
     logger.info("service.started database=%s", database.engine.dialect.name)
     return app
 

@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     """SQLAlchemy URL; None means a SQLite file ``registry.sqlite`` in ``data_dir``."""
     rpc_url: SecretStr | None = None
     """EVM JSON-RPC endpoint; None means the embedded chain. Secret: URLs embed keys."""
+    signer_key: SecretStr | None = None
+    """Hex private key that holds the registry's anchorer role; None: the embedded
+    chain's development key (refused with a real chain)."""
+    registry_address: str | None = None
+    """The ReceivableRegistry contract; None: the one recorded in the database, or
+    (embedded chain only) a new deployment on first start."""
     master_key: SecretStr | None = None
     """Base64 of 32 bytes wrapping every document's data key; None: from data_dir."""
     fingerprint_key: SecretStr | None = None

@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from registry.bundle import (
 )
 from registry.chain import ChainClient
 from registry.document import SaltedDocument, seal_document
-from registry.errors import ChainError, RecordError, RegistryError
+from registry.errors import ChainError, ConfigurationError, RecordError, RegistryError
 from registry.merkle import build_batch
 from registry.records import load_record_json
 from registry.verify import Verdict, verify_bundle
@@ -212,8 +212,18 @@ def _chain_options(parser: argparse.ArgumentParser, *, key: bool) -> None:
         )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``receivables`` command."""
+SubcommandAdder = Callable[
+    ["argparse._SubParsersAction[argparse.ArgumentParser]"], None
+]
+
+
+def build_parser(extend: SubcommandAdder | None = None) -> argparse.ArgumentParser:
+    """The argument parser of the ``receivables`` command.
+
+    Args:
+        extend: adds more subcommands (the service adds ``serve``), so this package
+            never imports the service.
+    """
     parser = argparse.ArgumentParser(
         prog="receivables",
         description="Provable trade records anchored on an EVM chain.",
@@ -268,12 +278,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     node.add_argument("--chain-id", type=int, default=31337)
     node.set_defaults(run=_cmd_node)
+    if extend is not None:
+        extend(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``receivables`` console script."""
-    args = build_parser().parse_args(argv)
+def main(
+    argv: Sequence[str] | None = None, *, extend: SubcommandAdder | None = None
+) -> int:
+    """Entry point of the ``receivables`` command (see :func:`build_parser`)."""
+    args = build_parser(extend).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s %(message)s",
@@ -283,7 +297,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _UsageError as err:
         print(f"receivables: {err}", file=sys.stderr)
         return EXIT_USAGE
-    except RecordError as err:
+    except (RecordError, ConfigurationError) as err:
         print(f"receivables: {err}", file=sys.stderr)
         return EXIT_USAGE
     except ChainError as err:

@@ -108,6 +108,7 @@ def start_anvil(
     chain_id: int = 31337,
     state_path: Path | None = None,
     block_time: float | None = None,
+    state_interval: int | None = None,
     startup_timeout: float = 15.0,
 ) -> AnvilNode:
     """Start anvil on a free loopback port and wait until it answers JSON-RPC.
@@ -117,6 +118,8 @@ def start_anvil(
         state_path: a file to load state from at start and dump it to at stop, so the
             chain survives restarts beside a database; None for a throwaway chain.
         block_time: seconds between blocks; None mines one block per transaction.
+        state_interval: with ``state_path``, also write the state every this many
+            seconds, so a node killed without warning loses at most that much.
         startup_timeout: how long to wait for the node to answer.
 
     Raises:
@@ -128,6 +131,8 @@ def start_anvil(
     args += ["--chain-id", str(chain_id), "--silent"]
     if state_path is not None:
         args += ["--state", str(state_path)]
+        if state_interval is not None:
+            args += ["--state-interval", str(state_interval)]
     if block_time is not None:
         args += ["--block-time", str(block_time)]
     process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
