@@ -16,6 +16,7 @@ from api.documents.schemas import (
     CancelRequest,
     DocumentOut,
     DocumentPage,
+    FinancingOut,
     GrantOut,
     GrantRequest,
     Timeline,
@@ -182,6 +183,25 @@ def cancel_document(
     reason = body.reason if body else None
     document = service.cancel_document(session, caller, document_id, reason)
     return idempotent.respond(session, 200, document)
+
+
+@router.post(
+    "/{document_id}/financings",
+    status_code=201,
+    response_model=FinancingOut,
+    responses=_PROBLEMS,
+)
+def record_financing(
+    document_id: uuid.UUID,
+    caller: CurrentCaller,
+    idempotent: Idempotency,
+    session: WriteSession,
+) -> Response:
+    """Record that the calling funder financed this invoice (at most once)."""
+    if idempotent.replay is not None:
+        return idempotent.replay
+    financing = service.record_financing(session, caller, document_id)
+    return idempotent.respond(session, 201, financing)
 
 
 @router.delete("/{document_id}/contents", status_code=204, responses=_PROBLEMS)

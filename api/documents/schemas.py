@@ -165,6 +165,15 @@ class CancelRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class FinancingOut(BaseModel):
+    """A recorded financing; the nullifier is published on chain by the worker."""
+
+    document_id: uuid.UUID
+    funder_party_id: uuid.UUID
+    nullifier: str
+    financed_at: datetime
+
+
 class GrantRequest(BaseModel):
     """Give an auditor or funder read access to one document."""
 

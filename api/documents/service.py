@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.anchoring.service import enqueue_nullifier
 from api.auth.service import Caller
 from api.crypto import DocumentCipher
 from api.documents import registration, repository
@@ -32,6 +33,7 @@ from api.documents.schemas import (
     DocumentLinkOut,
     DocumentOut,
     DocumentPage,
+    FinancingOut,
     Timeline,
     TimelineEvent,
 )
@@ -417,5 +419,33 @@ def mark_financed(
         ) from err
     fingerprint.status = FingerprintStatus.FINANCED
     repository.mark_duplicates_of_financed(session, fingerprint.fingerprint)
+    # Published by the anchoring worker from the same commit: any platform holding
+    # the fingerprint key can then prove "financed at most once" on chain.
+    enqueue_nullifier(session, financing.nullifier)
     _transition(session, document, DocumentStatus.FINANCED, actor_party_id, None)
     return financing
+
+
+def record_financing(
+    session: Session, caller: Caller, document_id: uuid.UUID
+) -> FinancingOut:
+    """A funder records that it financed an invoice it was granted (at most once).
+
+    Raises:
+        ForbiddenError: the caller is not a funder.
+        DocumentNotFoundError: missing, or not granted to the funder.
+        AlreadyFinancedError: this invoice (by fingerprint) was financed already.
+        InvalidTransitionError: not an invoice, or not in a financeable status.
+    """
+    if caller.role is not PartyRole.FUNDER:
+        raise ForbiddenError("only a funder records a financing")
+    _visible(session, caller, document_id)
+    financing = mark_financed(
+        session, document_id, funder_party_id=caller.id, actor_party_id=caller.id
+    )
+    return FinancingOut(
+        document_id=financing.document_id,
+        funder_party_id=caller.id,
+        nullifier="0x" + financing.nullifier.hex(),
+        financed_at=financing.financed_at,
+    )
