@@ -80,9 +80,26 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from api.demo import run_service_demo
+    from registry.demo import run_demo
+
+    core = run_demo(Path(args.out), rpc=args.rpc, key=args.key)
+    if args.core_only:
+        return core
+    service = run_service_demo()
+    return core or service
+
+
 def _add_service_commands(
     sub: argparse._SubParsersAction[argparse.ArgumentParser],
 ) -> None:
+    demo = sub.choices["demo"]
+    demo.add_argument(
+        "--core-only", action="store_true", help="skip the story through the service"
+    )
+    demo.set_defaults(run=_cmd_demo)
+
     serve = sub.add_parser("serve", help="run the HTTP service (embedded defaults)")
     serve.add_argument(
         "--data-dir",
