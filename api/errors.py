@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
 from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -49,6 +51,43 @@ class FieldProblem:
         if self.index is not None:
             data["index"] = self.index
         return data
+
+
+class FieldProblemBody(BaseModel):
+    """One invalid field in a problem body."""
+
+    field: str = PydanticField(description="JSON Pointer of the field ('' = body)")
+    message: str
+    index: int | None = PydanticField(
+        default=None, description="The item of a bulk request it concerns"
+    )
+
+
+class ProblemBody(BaseModel):
+    """An error, as RFC 9457 problem details (media type application/problem+json)."""
+
+    type: str = PydanticField(description="A URI naming the kind of problem")
+    title: str
+    status: int
+    detail: str
+    errors: list[FieldProblemBody] = PydanticField(
+        default_factory=list, description="Each invalid field, for 422 and bulk errors"
+    )
+
+
+def problem_responses(
+    descriptions: Mapping[int, str],
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the given error codes, each a problem+json body."""
+    schema = {"$ref": "#/components/schemas/ProblemBody"}
+    return {
+        code: {
+            "model": ProblemBody,
+            "content": {PROBLEM_JSON: {"schema": schema}},
+            "description": text,
+        }
+        for code, text in descriptions.items()
+    }
 
 
 class ApiError(Exception):

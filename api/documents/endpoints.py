@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -22,7 +22,7 @@ from api.documents.schemas import (
     Timeline,
     load_bulk_json,
 )
-from api.errors import PROBLEM_JSON
+from api.errors import problem_responses
 from api.idempotency import Idempotency, RawBody
 from api.models import DocumentKind, DocumentStatus
 from registry.records import load_record_json
@@ -41,17 +41,16 @@ def registry_context(request: Request) -> service.RegistryContext:
 
 Context = Annotated[service.RegistryContext, Depends(registry_context)]
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"content": {PROBLEM_JSON: {}}, "description": text}
-    for code, text in {
+_PROBLEMS = problem_responses(
+    {
         401: "Missing or invalid bearer token",
         403: "The caller's role may not do this; nothing changed",
         404: "No such document visible to the caller",
         409: "Duplicate document, invalid transition, or key in progress",
         422: "Invalid record or request; `errors` lists each field",
         503: "Database unavailable; see Retry-After",
-    }.items()
-}
+    }
+)
 _RECORD_BODY = {
     "requestBody": {
         "required": True,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller
 from api.db import read_session
-from api.errors import PROBLEM_JSON
+from api.errors import problem_responses
 from api.evidence import service
 from api.evidence.schemas import VerdictOut, VerifyRequest
 from registry.bundle import bundle_to_dict
@@ -29,17 +29,16 @@ def evidence_context(request: Request) -> service.EvidenceContext:
 
 Context = Annotated[service.EvidenceContext, Depends(evidence_context)]
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"content": {PROBLEM_JSON: {}}, "description": text}
-    for code, text in {
+_PROBLEMS = problem_responses(
+    {
         401: "Missing or invalid bearer token",
         404: "No such document visible to the caller",
         409: "The document is not anchored yet; see Retry-After",
         410: "The document's contents were erased",
         422: "A requested field does not exist, or the bundle is malformed",
         503: "The chain or the database is unavailable; see Retry-After",
-    }.items()
-}
+    }
+)
 
 
 @router.get(
@@ -64,7 +63,15 @@ def get_evidence(
     return JSONResponse(bundle_to_dict(bundle))
 
 
-@router.post("/v1/verify", response_model=VerdictOut, responses=_PROBLEMS)
+_VERIFY_PROBLEMS = problem_responses(
+    {
+        422: "The request is not a JSON object with a `bundle`",
+        503: "The chain is unavailable; see Retry-After (or ask with offline=true)",
+    }
+)
+
+
+@router.post("/v1/verify", response_model=VerdictOut, responses=_VERIFY_PROBLEMS)
 def verify_bundle(
     body: VerifyRequest,
     context: Context,

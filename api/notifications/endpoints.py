@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller
 from api.db import Database, read_session, write_session
-from api.errors import PROBLEM_JSON
+from api.errors import problem_responses
 from api.idempotency import Idempotency
 from api.notifications import repository, service
 from api.notifications.delivery import Notifications, sequence_all
@@ -35,16 +35,15 @@ def notifications(request: Request) -> Notifications:
 
 Runtime = Annotated[Notifications, Depends(notifications)]
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"content": {PROBLEM_JSON: {}}, "description": text}
-    for code, text in {
+_PROBLEMS = problem_responses(
+    {
         401: "Missing or invalid bearer token",
         404: "No such webhook of the caller",
         409: "Too many webhooks, or Idempotency-Key in progress",
         422: "Invalid request or cursor; `errors` lists each field",
         503: "Database unavailable; see Retry-After",
-    }.items()
-}
+    }
+)
 
 
 @router.get("/v1/events", response_model=EventPage, responses=_PROBLEMS)

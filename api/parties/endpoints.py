@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Response
 from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller, OperatorCaller
 from api.db import read_session, write_session
-from api.errors import PROBLEM_JSON
+from api.errors import problem_responses
 from api.idempotency import Idempotency
 from api.parties import service
 from api.parties.schemas import PartyCreate, PartyCreated, PartyOut
@@ -19,17 +19,16 @@ router = APIRouter(prefix="/v1/parties", tags=["parties"])
 
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
-    code: {"content": {PROBLEM_JSON: {}}, "description": text}
-    for code, text in {
+_PROBLEMS = problem_responses(
+    {
         401: "Missing or invalid bearer token",
         403: "Only operators may do this",
         404: "No such party visible to the caller",
         409: "Conflict",
         422: "Invalid request",
         503: "Database unavailable",
-    }.items()
-}
+    }
+)
 
 
 @router.post("", status_code=201, response_model=PartyCreated, responses=_PROBLEMS)
