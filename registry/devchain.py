@@ -11,11 +11,14 @@ Invariants:
 
 from __future__ import annotations
 
+import ctypes
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +62,20 @@ def find_anvil() -> Path:
     raise ConfigurationError(
         f"anvil not found at {candidate.relative_to(NODE_MODULES.parent)}; run `npm ci`"
     )
+
+
+def _stop_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the parent process dies.
+
+    A service killed without warning would otherwise leave its node running and still
+    writing the state file that the next start loads. SIGTERM lets anvil write its
+    state one last time and exit.
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+_PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -135,7 +152,12 @@ def start_anvil(
             args += ["--state-interval", str(state_interval)]
     if block_time is not None:
         args += ["--block-time", str(block_time)]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        args,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=_stop_with_parent if sys.platform == "linux" else None,
+    )
     node = AnvilNode(process, port)
     deadline = time.monotonic() + startup_timeout
     while time.monotonic() < deadline:

@@ -48,7 +48,9 @@ class Service:
             self.process.wait()
 
 
-def start_service(data_dir: Path, timeout: float = 90) -> Service:
+def start_service(
+    data_dir: Path, timeout: float = 90, extra: list[str] | None = None
+) -> Service:
     env = {
         **os.environ,
         "RECEIVABLES_BATCH_MAX_AGE_SECONDS": "0.2",
@@ -217,3 +219,41 @@ def test_the_service_refuses_to_start_when_its_chain_state_is_gone(
 
     assert result.returncode == 2
     assert "registry" in result.stderr or "code" in result.stderr, result.stderr
+
+
+def test_a_document_queued_before_the_service_was_killed_is_anchored_once(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    first = start_service(data, extra=["--no-worker"])
+    created = httpx.post(
+        f"{first.url}/v1/documents",
+        json=samples.invoice(),
+        headers=first.headers("seller"),
+        timeout=10,
+    )
+    assert created.status_code == 201
+    first.process.kill()  # SIGKILL right after the commit; nothing was sent
+    first.process.wait()
+
+    second = start_service(data)
+    try:
+        bundle = _anchored_bundle(second, created.json()["id"])
+        anchors = _batch_anchored_events(second.rpc_url, bundle)
+    finally:
+        second.stop()
+
+    assert anchors == 1
+
+
+def _batch_anchored_events(rpc_url: str, bundle: dict[str, object]) -> int:
+    from registry.chain import ChainClient
+
+    client = ChainClient.connect(rpc_url)
+    anchor = bundle["anchor"]
+    registry = client.contract("ReceivableRegistry", anchor["contract"])  # type: ignore[index]
+    root = bytes.fromhex(bundle["batch"]["root"][2:])  # type: ignore[index]
+    logs = registry.events.BatchAnchored().get_logs(
+        from_block=0, argument_filters={"batchRoot": root}
+    )
+    return len(logs)
