@@ -11,7 +11,7 @@ NODE_STAMP := node_modules/.installed
 demo: setup
 	$(BIN)/receivables demo
 
-test: setup lint typecheck pytest contracts
+test: setup lint typecheck pytest contracts coverage
 
 setup: $(PY_STAMP) $(NODE_STAMP)
 
@@ -40,6 +40,7 @@ contracts: setup
 
 coverage: setup
 	npx hardhat coverage
+	node scripts/check-coverage.js
 
 bench: setup
 	$(BIN)/python scripts/bench_core.py
