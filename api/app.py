@@ -11,6 +11,9 @@ from fastapi import FastAPI
 
 from api.auth.service import bootstrap_operator
 from api.chain_health import ChainHealth
+from api.claims.endpoints import router as claims_router
+from api.claims.indexer import ClaimIndexer
+from api.claims.service import ClaimsContext
 from api.crypto import DocumentCipher
 from api.db import Database, create_db_engine, upgrade_database
 from api.documents.endpoints import router as documents_router
@@ -85,11 +88,13 @@ def create_app(
         lookup=chain.client if chain else None,
         min_confirmations=chain.confirmations if chain else 1,
     )
+    app.state.claims_context = _claims_context(chain, database)
     install_error_handlers(app)
     app.include_router(parties_router)
     app.include_router(documents_router)
     app.include_router(evidence_router)
     app.include_router(notifications_router)
+    app.include_router(claims_router)
     logger.info("service.started database=%s", database.engine.dialect.name)
     return app
 
@@ -102,3 +107,20 @@ def _bootstrap(database: Database, settings: Settings) -> None:
     with database.sessions() as session:
         bootstrap_operator(session, token)
         session.commit()
+
+
+def _claims_context(
+    chain: ChainRuntime | None, database: Database
+) -> ClaimsContext | None:
+    """The claims side, when the chain runtime has a claim token."""
+    if chain is None or chain.claims is None:
+        return None
+    runtime = chain.claims
+    indexer = ClaimIndexer(
+        database,
+        runtime.client,
+        runtime.claims.claim_token,
+        confirmations=runtime.confirmations,
+        start_block=runtime.start_block,
+    )
+    return ClaimsContext(runtime, database, indexer)

@@ -20,6 +20,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
+    from api.claims.indexer import IndexerThread
+    from api.claims.runtime import connect_claims
     from api.db import Database, create_db_engine, upgrade_database
     from api.runtime import anchoring_worker, connect_chain, demo_credentials
     from api.settings import Settings, read_or_create_secret
@@ -40,8 +42,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     upgrade_database(database.engine)
     chain = connect_chain(settings, database)
     worker = anchoring_worker(settings, database, chain) if not args.no_worker else None
+    indexer = None
     try:
+        chain.claims = connect_claims(
+            settings,
+            database,
+            chain.client,
+            chain.contract,
+            embedded=chain.embedded,
+            confirmations=chain.confirmations,
+        )
         app = create_app(settings, chain, database)
+        if app.state.claims_context is not None:
+            indexer = IndexerThread(app.state.claims_context.indexer)
+            indexer.start()
         credentials = demo_credentials(database, settings.data_dir)
         if worker is not None:
             worker.start()
@@ -67,12 +81,19 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             if worker
             else ""
         )
+        if chain.claims is not None:
+            print(
+                f"  claims:   ClaimToken {chain.claims.claims.claim_token}, "
+                f"currency {chain.claims.claims.currency}"
+            )
         print(f"  operator: Bearer {operator}")
         for role, token in credentials.items():
             print(f"  {role + ':':9} Bearer {token}")
         sys.stdout.flush()
         uvicorn.run(app, host=args.host, port=port, log_level="warning")
     finally:
+        if indexer is not None:
+            indexer.stop()
         if worker is not None:
             worker.stop()
         chain.close()
@@ -81,6 +102,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from api.claims_demo import run_claims_demo
     from api.demo import run_service_demo
     from registry.demo import run_demo
 
@@ -88,7 +110,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.core_only:
         return core
     service = run_service_demo()
-    return core or service
+    claims = run_claims_demo(Path(args.out) / "claims", rpc=args.rpc)
+    return core or service or claims
 
 
 def _add_service_commands(

@@ -26,6 +26,7 @@ from api.anchoring.repository import deployment
 from api.anchoring.service import AnchoringConfig
 from api.anchoring.startup import DEPLOYMENT, check_chain
 from api.anchoring.worker import Worker
+from api.claims.runtime import ClaimsRuntime
 from api.db import Database
 from api.models import Party, PartyRole
 from api.parties.schemas import PartyCreate
@@ -54,6 +55,8 @@ class ChainRuntime:
     chain_id: int
     confirmations: int
     node: AnvilNode | None = None
+    claims: ClaimsRuntime | None = None
+    """The claim token side (``api.claims.runtime.connect_claims``), if any."""
 
     @property
     def embedded(self) -> bool:

@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     """Base64 of 32 bytes keying invoice fingerprints; None: from data_dir."""
     operator_token: SecretStr | None = None
     """Bearer token of the bootstrap operator; None: generated and kept in data_dir."""
+    claims_key: SecretStr | None = None
+    """Hex private key of the claims operator (ClaimToken admin and operator; relays
+    confirmations); None: the embedded chain's second development key, or (real
+    chain) no claims."""
+    claim_token_address: str | None = None
+    """The ClaimToken on a real chain; None: the recorded one, or (embedded chain
+    only) a new deployment on first start."""
+    settlement_token_address: str | None = None
+    """The currency token claims settle in; None: as the claim token."""
     chain_confirmations: int = Field(default=12, ge=0)
     batch_size: int = Field(default=256, ge=1)
     batch_max_age_seconds: float = Field(default=10.0, gt=0)

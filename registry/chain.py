@@ -120,6 +120,7 @@ class LogEntry:
     block_number: int
     block_hash: bytes
     tx_hash: bytes
+    log_index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,15 +229,21 @@ class ChainClient:
         abi = artifact(name).abi
         return self.w3.eth.contract(address=to_checksum_address(address), abi=abi)
 
-    def read(self, call: Any, *, sender: str | None = None) -> Any:
+    def read(
+        self, call: Any, *, sender: str | None = None, funded: bool = False
+    ) -> Any:
         """Run a contract call without sending it, translating errors.
 
         Args:
             call: a bound contract function.
             sender: the ``from`` address the call is simulated with, if it matters.
+            funded: the sender pays gas like a real transaction (the in-process
+                chain refuses a zero gas price once the base fee is above zero).
         """
         params: TxParams = {}
-        if sender:
+        if sender and funded:
+            params = {"from": to_checksum_address(sender)}
+        elif sender:
             # A zero gas price lets an unfunded address be simulated on every node.
             params = {"from": to_checksum_address(sender), "gasPrice": Wei(0)}
         return self._call(lambda: call.call(params))
@@ -460,12 +467,18 @@ class ChainClient:
         return [_summary_of(response.get("result")) for response in responses]
 
     def logs(
-        self, address: str, topic0: bytes, from_block: int, to_block: int
+        self,
+        address: str,
+        topic0: bytes | Sequence[bytes],
+        from_block: int,
+        to_block: int,
     ) -> list[LogEntry]:
-        """Logs of ``address`` whose first topic is ``topic0``, in a block range."""
+        """Logs of ``address`` whose first topic is ``topic0`` (or any of several),
+        in a block range, in chain order."""
+        wanted = [topic0] if isinstance(topic0, bytes) else list(topic0)
         params: Any = {
             "address": to_checksum_address(address),
-            "topics": ["0x" + topic0.hex()],
+            "topics": [["0x" + topic.hex() for topic in wanted]],
             "fromBlock": from_block,
             "toBlock": to_block,
         }
@@ -478,6 +491,7 @@ class ChainClient:
                 block_number=int(entry["blockNumber"]),
                 block_hash=bytes(entry["blockHash"]),
                 tx_hash=bytes(entry["transactionHash"]),
+                log_index=int(entry["logIndex"]),
             )
             for entry in entries
         ]
@@ -500,6 +514,7 @@ class ChainClient:
                     block_number=int(log["blockNumber"]),
                     block_hash=bytes(log["blockHash"]),
                     tx_hash=bytes(log["transactionHash"]),
+                    log_index=int(log["logIndex"]),
                 )
                 for log in receipt["logs"]
             ),
@@ -628,6 +643,7 @@ def _summary_of(raw: dict[str, Any] | None) -> ReceiptSummary | None:
                 block_number=int(log["blockNumber"], 16),
                 block_hash=_hex_bytes(log["blockHash"]),
                 tx_hash=_hex_bytes(log["transactionHash"]),
+                log_index=int(log.get("logIndex", "0x0"), 16),
             )
             for log in raw.get("logs", [])
         ),

@@ -1,0 +1,1 @@
+"""Claims on confirmed invoices: confirmation, offers, relaying, the indexer."""
