@@ -173,6 +173,13 @@ class FingerprintStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class FinancingSource(StrEnum):
+    """How an invoice was financed (see migration 0005)."""
+
+    RECORDED = "recorded"
+    CLAIM_SALE = "claim_sale"
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SUBMITTED = "submitted"
@@ -331,6 +338,8 @@ class Financing(Base):
     fingerprint: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     nullifier: Mapped[bytes] = mapped_column(LargeBinary(32), unique=True)
     funder_party_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("parties.id"))
+    source: Mapped[str] = mapped_column(String(16), default="recorded")
+    """``recorded`` by a funder, or ``claim_sale``: the first sale of the claim."""
     financed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utc_now)
 
 

@@ -33,7 +33,7 @@ from api.claims import repository
 from api.claims.models import Claim, ClaimEvent, OfferStatus
 from api.documents import repository as documents
 from api.errors import AlreadyFinancedError, InvalidTransitionError
-from api.models import Document, DocumentStatus, utc_now
+from api.models import Document, DocumentStatus, FinancingSource, utc_now
 from api.notifications.service import record_event
 from registry.claims import ZERO_ADDRESS
 
@@ -233,7 +233,7 @@ def _finance(session: Session, document_id: uuid.UUID, claim_row: Claim) -> None
         return
     try:
         with session.begin_nested():
-            mark_financed(session, document_id)
+            mark_financed(session, document_id, source=FinancingSource.CLAIM_SALE)
     except (AlreadyFinancedError, InvalidTransitionError) as err:
         logger.error(
             "claim.sold_unfinanceable claim_id=0x%s document_id=%s error=%s",

@@ -57,7 +57,7 @@ from api.claims.service import (
 from api.documents import repository as documents
 from api.documents.service import mark_financed
 from api.errors import AlreadyFinancedError, FieldProblem, UnprocessableError
-from api.models import Document
+from api.models import Document, FinancingSource
 from registry.chain import BroadcastOutcome, ReceiptSummary
 from registry.claims import (
     ZERO_ADDRESS,
@@ -261,7 +261,9 @@ def _purchase(
         if document_id is not None and not repository.financing_of_document(
             session, document_id
         ):
-            financing = mark_financed(session, document_id)
+            financing = mark_financed(
+                session, document_id, source=FinancingSource.CLAIM_SALE
+            )
             logger.info(
                 "claim.financed document_id=%s nullifier=0x%s tx=0x%s",
                 document_id,
@@ -282,7 +284,12 @@ def _lock_for_financing(session: Session, claim_id: bytes) -> Any:
         return row.document_id
     repository.lock_fingerprint(session, fingerprint.fingerprint)
     financed = documents.financing_of(session, fingerprint.fingerprint)
-    if financed is not None and financed.document_id != row.document_id:
+    # Only the claim's own first sale may have financed it: an invoice financed any
+    # other way (a duplicate, or a financing a lender recorded) is never sold again.
+    if financed is not None and (
+        financed.document_id != row.document_id
+        or financed.source != FinancingSource.CLAIM_SALE
+    ):
         raise AlreadyFinancedError(row.document_id, financed.document_id)
     document = documents.get_for_update(session, row.document_id)
     assert isinstance(document, Document)

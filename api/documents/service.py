@@ -51,6 +51,7 @@ from api.models import (
     DocumentKind,
     DocumentStatus,
     Financing,
+    FinancingSource,
     FingerprintRecord,
     FingerprintStatus,
     Party,
@@ -378,6 +379,7 @@ def mark_financed(
     *,
     funder_party_id: uuid.UUID | None = None,
     actor_party_id: uuid.UUID | None = None,
+    source: FinancingSource = FinancingSource.RECORDED,
 ) -> Financing:
     """Record that an invoice was financed; at most once per invoice fingerprint.
 
@@ -407,6 +409,7 @@ def mark_financed(
         fingerprint=fingerprint.fingerprint,
         nullifier=nullifier_of(fingerprint.fingerprint),
         funder_party_id=funder_party_id,
+        source=source,
     )
     try:
         with session.begin_nested():

@@ -1,0 +1,68 @@
+"""Who may see and buy what: foreign claims, invoices financed elsewhere, the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from api.claims_demo import run_claims_demo
+from registry.devchain import start_anvil
+from tests.api.claims.conftest import FACE_VALUE, ClaimsApi
+
+
+def test_someone_elses_claim_answers_like_a_missing_one(
+    sqlite_claims_api: ClaimsApi,
+) -> None:
+    api = sqlite_claims_api
+    seller = api.keyed("seller", "DE111")
+    buyer = api.keyed("buyer", "DE222")
+    stranger = api.keyed("seller", "DE999")
+    claim_id = api.confirmed_claim(seller, buyer)
+    missing_id = "0x" + "ab" * 32
+
+    foreign = api.client.get(f"/v1/claims/{claim_id}", headers=stranger.headers)
+    missing = api.client.get(f"/v1/claims/{missing_id}", headers=stranger.headers)
+    own = api.client.get(f"/v1/claims/{claim_id}", headers=seller.headers)
+
+    assert own.status_code == 200
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json()["type"] == missing.json()["type"]
+
+
+def test_a_purchase_of_an_invoice_financed_elsewhere_is_refused_before_relaying(
+    claims_api: ClaimsApi,
+) -> None:
+    api = claims_api
+    seller = api.keyed("seller", "DE111")
+    buyer = api.keyed("buyer", "DE222")
+    funder = api.keyed("funder", money=2 * FACE_VALUE)
+    other_lender = api.keyed("funder")
+    claim_id = api.confirmed_claim(seller, buyer)
+    document_id = api.client.get(
+        f"/v1/claims/{claim_id}", headers=seller.headers
+    ).json()["document_id"]
+    offer = api.offer(seller, claim_id, FACE_VALUE // 2)
+    api.approve(funder)
+    granted = api.client.post(
+        f"/v1/documents/{document_id}/grants",
+        json={"party_id": str(other_lender.id)},
+        headers=seller.headers,
+    )
+    assert granted.status_code == 201, granted.text
+    financed = api.client.post(
+        f"/v1/documents/{document_id}/financings", headers=other_lender.headers
+    )
+    assert financed.status_code == 201, financed.text
+    balance_before = api.claims.token_balance(funder.address)
+
+    bought = api.post_raw(
+        funder, claim_id, "purchases", api.purchase_tx(funder, offer, FACE_VALUE // 2)
+    )
+
+    assert bought.status_code == 409, bought.text
+    assert api.claims.balance_of(funder.address, int(claim_id, 16)) == 0
+    assert api.claims.token_balance(funder.address) == balance_before
+
+
+def test_the_whole_demo_story_runs_on_a_real_anvil_node(tmp_path: Path) -> None:
+    with start_anvil() as node:
+        assert run_claims_demo(tmp_path, rpc=node.rpc_url) == 0
