@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from api.claims_demo import run_claims_demo
-from registry.devchain import start_anvil
+from registry.chain import ChainClient
+from registry.devchain import ANVIL_KEYS, start_anvil
 from tests.api.claims.conftest import FACE_VALUE, ClaimsApi
 
 
@@ -66,3 +67,36 @@ def test_a_purchase_of_an_invoice_financed_elsewhere_is_refused_before_relaying(
 def test_the_whole_demo_story_runs_on_a_real_anvil_node(tmp_path: Path) -> None:
     with start_anvil() as node:
         assert run_claims_demo(tmp_path, rpc=node.rpc_url) == 0
+
+
+def test_claims_endpoints_answer_503_while_the_node_is_down_and_documents_still_work(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    from api.chain_health import ChainHealth
+    from tests.api.claims.conftest import _claims_api
+
+    with start_anvil() as node:
+        client = ChainClient.connect(node.rpc_url, ANVIL_KEYS[0])
+        api_iter = _claims_api(sqlite_url, tmp_path, client, ANVIL_KEYS[1])
+        api = next(api_iter)
+        try:
+            seller = api.keyed("seller", "DE111")
+            buyer = api.keyed("buyer", "DE222")
+            document_id = api.register_invoice(seller)
+            api.app.state.chain_health = ChainHealth(client, ttl=0)
+            node.stop()
+
+            confirmation = api.client.get(
+                f"/v1/claims/invoices/{document_id}/confirmation",
+                headers=buyer.headers,
+            )
+            document = api.client.get(
+                f"/v1/documents/{document_id}", headers=seller.headers
+            )
+        finally:
+            api_iter.close()
+
+    assert confirmation.status_code == 503
+    assert confirmation.json()["type"].endswith("chain-unavailable")
+    assert "Retry-After" in confirmation.headers
+    assert document.status_code == 200
