@@ -14,6 +14,8 @@ from api.chain_health import ChainHealth
 from api.claims.endpoints import router as claims_router
 from api.claims.indexer import ClaimIndexer
 from api.claims.service import ClaimsContext
+from api.credit.endpoints import router as credit_router
+from api.credit.service import CreditService
 from api.crypto import DocumentCipher
 from api.db import Database, create_db_engine, upgrade_database
 from api.documents.endpoints import router as documents_router
@@ -79,6 +81,7 @@ def create_app(
         cipher=DocumentCipher(master_key),
         fingerprint_key=settings.fingerprint_key_bytes(),
     )
+    app.state.credit = CreditService(app.state.registry_context)
     app.state.response_cipher = ResponseCipher(master_key)
     app.state.notifications = notifications
     app.state.chain_health = ChainHealth(chain.client if chain else None)
@@ -89,11 +92,14 @@ def create_app(
         min_confirmations=chain.confirmations if chain else 1,
     )
     app.state.claims_context = _claims_context(chain, database)
+    if app.state.claims_context is not None:
+        app.state.claims_context.credit = app.state.credit
     install_error_handlers(app)
     app.include_router(parties_router)
     app.include_router(documents_router)
     app.include_router(evidence_router)
     app.include_router(notifications_router)
+    app.include_router(credit_router)
     app.include_router(claims_router)
     logger.info("service.started database=%s", database.engine.dialect.name)
     return app

@@ -104,6 +104,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from api.claims_demo import run_claims_demo
     from api.demo import run_service_demo
+    from registry.credit.demo import story as credit_story
     from registry.demo import run_demo
 
     core = run_demo(Path(args.out), rpc=args.rpc, key=args.key)
@@ -111,6 +112,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         return core
     service = run_service_demo()
     claims = run_claims_demo(Path(args.out) / "claims", rpc=args.rpc)
+    print("\nData credit on a generated economy (seasonal sellers, planted fraud)")
+    for line in credit_story():
+        print(line)
     return core or service or claims
 
 

@@ -106,6 +106,15 @@ class OfferCreate(SignedMessage):
     daily_rate: str = Field(max_length=40)
 
 
+class CreditOut(BaseModel):
+    """The invoice's credit decision (docs/credit.md): band, grade, rate, reasons."""
+
+    band: str = Field(description="approve, review or decline")
+    grade: str
+    discount_rate_bps: int = Field(description="suggested annual discount rate")
+    reasons: list[str]
+
+
 class OfferOut(BaseModel):
     id: uuid.UUID
     claim_id: str
@@ -123,6 +132,9 @@ class OfferOut(BaseModel):
     typed_data: dict[str, Any]
     signature: str
     created_at: datetime
+    credit: CreditOut | None = Field(
+        default=None, description="the invoice's grade and reasons, for funders"
+    )
 
 
 class OfferList(BaseModel):

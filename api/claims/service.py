@@ -40,6 +40,7 @@ from api.claims.schemas import (
     ClaimList,
     ClaimOut,
     ConfirmationTypedData,
+    CreditOut,
     HoldingOut,
     OfferCreate,
     OfferDraftOut,
@@ -50,9 +51,11 @@ from api.claims.schemas import (
     SignedMessage,
     claim_id_bytes,
 )
+from api.credit.service import CreditService, decide_claim
 from api.db import Database
 from api.documents import repository as documents
 from api.errors import (
+    ConflictError,
     DocumentNotFoundError,
     FieldProblem,
     ForbiddenError,
@@ -75,6 +78,7 @@ from registry.claims import (
     typed_data,
     typed_data_digest,
 )
+from registry.credit.model import Band
 from registry.errors import TransactionRevertedError
 from registry.merkle import build_batch
 
@@ -98,6 +102,39 @@ class ClaimsContext:
     indexer: ClaimIndexer
     currency_code: str = "EUR"
     """The ISO 4217 code the settlement token stands for (2 decimals: minor units)."""
+    credit: CreditService | None = None
+    """Grades invoices offered for financing (issue 5); None serves offers ungraded."""
+
+
+class CreditDeclinedError(ConflictError):
+    """The invoice's credit decision is *decline*: it may not be offered for sale."""
+
+    slug = "credit-declined"
+    title = "Credit declined"
+
+    def __init__(self, document_id: uuid.UUID, reasons: list[str]) -> None:
+        super().__init__(
+            f"invoice {document_id} is declined for financing: " + "; ".join(reasons),
+            extensions={"document_id": str(document_id), "reasons": reasons},
+        )
+
+
+def credit_of(
+    context: ClaimsContext, session: Session, document_id: uuid.UUID | None
+) -> CreditOut | None:
+    """The credit decision of a claim's invoice, as funders see it (None: ungraded)."""
+    if context.credit is None or document_id is None:
+        return None
+    try:
+        decision = decide_claim(session, document_id, context.credit)
+    except DocumentNotFoundError:
+        return None
+    return CreditOut(
+        band=decision.band.value,
+        grade=decision.grade,
+        discount_rate_bps=decision.discount_rate_bps,
+        reasons=[reason.message for reason in decision.reasons],
+    )
 
 
 def address_of(caller: Caller, session: Session) -> str:
@@ -510,6 +547,11 @@ def create_offer(
         held = repository.units_of(session, row.claim_id, seller)
         due_date = row.due_date
     offer = _checked_offer(context, body, row.claim_id, seller, held)
+    with context.database.read_sessions() as session:
+        credit = credit_of(context, session, row.document_id)
+    if credit is not None and credit.band == Band.DECLINE.value:
+        assert row.document_id is not None
+        raise CreditDeclinedError(row.document_id, credit.reasons)
     rate = rate_from_decimal(body.daily_rate)
     now = chain_time(context.runtime.client)
     days = quote(offer.units, rate, due_date, now).days_to_maturity
@@ -627,7 +669,15 @@ def offer_out(
         typed_data=typed_data(context.runtime.domain, message),
         signature="0x" + offer.signature.hex(),
         created_at=offer.created_at,
+        credit=_offer_credit(context, session, offer.claim_id),
     )
+
+
+def _offer_credit(
+    context: ClaimsContext, session: Session, claim_id: bytes
+) -> CreditOut | None:
+    row = repository.claim(session, claim_id)
+    return credit_of(context, session, row.document_id if row else None)
 
 
 def list_offers(context: ClaimsContext, caller: Caller, limit: int) -> OfferList:

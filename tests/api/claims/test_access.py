@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from api.claims import service as claims_service
 from api.claims_demo import run_claims_demo
 from registry.chain import ChainClient
+from registry.credit.model import Band, Reason
 from registry.devchain import ANVIL_KEYS, start_anvil
 from tests.api.claims.conftest import FACE_VALUE, ClaimsApi
 
@@ -100,3 +106,58 @@ def test_claims_endpoints_answer_503_while_the_node_is_down_and_documents_still_
     assert confirmation.json()["type"].endswith("chain-unavailable")
     assert "Retry-After" in confirmation.headers
     assert document.status_code == 200
+
+
+def test_funders_see_the_invoices_credit_grade_and_reasons_on_offers(
+    sqlite_claims_api: ClaimsApi,
+) -> None:
+    api = sqlite_claims_api
+    seller = api.keyed("seller", "DE111")
+    buyer = api.keyed("buyer", "DE222")
+    funder = api.keyed("funder")
+    claim_id = api.confirmed_claim(seller, buyer)
+    api.offer(seller, claim_id, FACE_VALUE // 2)
+
+    listed = api.client.get("/v1/claims/offers", headers=funder.headers).json()
+
+    credit = listed["items"][0]["credit"]
+    assert credit["band"] in {"approve", "review"}
+    assert credit["grade"]
+    assert credit["discount_rate_bps"] > 0
+    assert credit["reasons"]
+
+
+def test_an_invoice_declined_by_credit_cannot_be_offered(
+    sqlite_claims_api: ClaimsApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = sqlite_claims_api
+    seller = api.keyed("seller", "DE111")
+    buyer = api.keyed("buyer", "DE222")
+    claim_id = api.confirmed_claim(seller, buyer)
+    real = claims_service.decide_claim
+
+    def declined(*args: Any, **kwargs: Any) -> Any:
+        decision = real(*args, **kwargs)
+        reason = Reason("circular_trade", "sells in a ring of related companies")
+        return dataclasses.replace(decision, band=Band.DECLINE, reasons=(reason,))
+
+    monkeypatch.setattr(claims_service, "decide_claim", declined)
+    draft = api.client.post(
+        f"/v1/claims/{claim_id}/offer-drafts",
+        json={"units": FACE_VALUE // 2, "daily_rate": "0.0003"},
+        headers=seller.headers,
+    ).json()["typed_data"]
+
+    created = api.client.post(
+        f"/v1/claims/{claim_id}/offers",
+        json={
+            "typed_data": draft,
+            "signature": api.sign(seller, draft),
+            "daily_rate": "0.0003",
+        },
+        headers=seller.headers,
+    )
+
+    assert created.status_code == 409, created.text
+    assert created.json()["type"].endswith("credit-declined")
+    assert created.json()["reasons"] == ["sells in a ring of related companies"]

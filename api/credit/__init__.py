@@ -1,0 +1,1 @@
+"""Data credit: seller profiles, fraud signals, limits and claim prices."""
