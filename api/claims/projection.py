@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from api.claims import repository
 from api.claims.models import Claim, ClaimEvent, OfferStatus
 from api.documents import repository as documents
+from api.documents.service import change_status, mark_financed
 from api.errors import AlreadyFinancedError, InvalidTransitionError
 from api.models import Document, DocumentStatus, FinancingSource, utc_now
 from api.notifications.service import record_event
@@ -224,8 +225,6 @@ def _update_offers(session: Session, claim_id: bytes, fold: _Fold) -> None:
 
 def _finance(session: Session, document_id: uuid.UUID, claim_row: Claim) -> None:
     """Record the financing of a sale the service did not relay (see module doc)."""
-    from api.documents.service import mark_financed
-
     if repository.financing_of_document(session, document_id) is not None:
         return
     document = session.get(Document, document_id)
@@ -266,28 +265,4 @@ def _follow(
             to_status,
         )
         return
-    move_document(session, document, to_status, None, reason)
-
-
-def move_document(
-    session: Session,
-    document: Document,
-    to_status: DocumentStatus,
-    actor_party_id: uuid.UUID | None,
-    reason: str | None,
-) -> None:
-    """Change an invoice's status with its timeline event and notification."""
-    from_status = document.status
-    document.status = to_status
-    document.updated_at = utc_now()
-    documents.add_event(
-        session, document.id, actor_party_id, from_status, to_status, reason
-    )
-    session.flush()
-    record_event(session, document.id)
-    logger.info(
-        "document.status_changed document_id=%s from=%s to=%s",
-        document.id,
-        from_status,
-        to_status,
-    )
+    change_status(session, document, to_status, None, reason)

@@ -32,7 +32,6 @@ from api.claims.errors import (
 )
 from api.claims.indexer import ClaimIndexer
 from api.claims.models import Claim, ClaimOffer, OfferStatus
-from api.claims.projection import move_document
 from api.claims.runtime import ClaimsRuntime
 from api.claims.schemas import (
     ClaimEventOut,
@@ -54,6 +53,7 @@ from api.claims.schemas import (
 from api.credit.service import CreditService, decide_claim
 from api.db import Database
 from api.documents import repository as documents
+from api.documents.service import change_status
 from api.errors import (
     ConflictError,
     DocumentNotFoundError,
@@ -401,7 +401,7 @@ def reject_invoice(
     assert document is not None
     if document.status not in REJECTABLE:
         raise InvalidTransitionError(document.id, document.status, "reject")
-    move_document(session, document, DocumentStatus.REJECTED, caller.id, reason)
+    change_status(session, document, DocumentStatus.REJECTED, caller.id, reason)
     return DocumentStatus.REJECTED
 
 

@@ -298,19 +298,25 @@ def _owned_for_update(
     return document
 
 
-def _transition(
+def change_status(
     session: Session,
     document: Document,
     to_status: DocumentStatus,
     actor_party_id: uuid.UUID | None,
     reason: str | None,
 ) -> None:
+    """Move a document to ``to_status``: its timeline row and its notification event.
+
+    The one place a document's status changes outside registration and anchoring,
+    so every change is recorded and notified alike (claims use it too).
+    """
     from_status = document.status
     document.status = to_status
     document.updated_at = utc_now()
     repository.add_event(
         session, document.id, actor_party_id, from_status, to_status, reason
     )
+    session.flush()  # the event reader must see the timeline row just added
     record_event(session, document.id)
     logger.info(
         "document.status_changed document_id=%s from=%s to=%s",
@@ -333,7 +339,7 @@ def cancel_document(
     document = _owned_for_update(session, caller, document_id, "cancel it")
     if document.status not in CANCELLABLE:
         raise InvalidTransitionError(document.id, document.status, "cancel")
-    _transition(session, document, DocumentStatus.CANCELLED, caller.id, reason)
+    change_status(session, document, DocumentStatus.CANCELLED, caller.id, reason)
     repository.set_fingerprint_status(session, document.id, FingerprintStatus.CANCELLED)
     session.flush()
     return _document_out(session, document, None)
@@ -425,7 +431,7 @@ def mark_financed(
     # Published by the anchoring worker from the same commit: any platform holding
     # the fingerprint key can then prove "financed at most once" on chain.
     enqueue_nullifier(session, financing.nullifier)
-    _transition(session, document, DocumentStatus.FINANCED, actor_party_id, None)
+    change_status(session, document, DocumentStatus.FINANCED, actor_party_id, None)
     return financing
 
 
