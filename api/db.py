@@ -20,11 +20,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from alembic import command
 from alembic.config import Config
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -206,3 +206,10 @@ def read_session(request: Request) -> Iterator[Session]:
     with _database(request).read_sessions() as session:
         yield session
         session.rollback()
+
+
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+"""A route's read-only session (no write lock taken)."""
+
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+"""A route's write session: committed when the route returns, rolled back on error."""

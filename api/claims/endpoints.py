@@ -7,7 +7,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller
 from api.chain_health import require_chain
@@ -29,14 +28,12 @@ from api.claims.schemas import (
     SignedMessage,
     SignedTransactionIn,
 )
-from api.db import Database, read_session, write_session
+from api.db import Database, ReadSession, WriteSession
 from api.errors import problem_responses
 from api.idempotency import Idempotency, IdempotentRequest
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
 
-ReadSession = Annotated[Session, Depends(read_session, scope="function")]
-WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 _PROBLEMS = problem_responses(
     {

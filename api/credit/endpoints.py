@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller, OperatorCaller
 from api.credit import service
@@ -16,13 +15,10 @@ from api.credit.schemas import (
     PartyAttributesOut,
     SellerCredit,
 )
-from api.db import read_session, write_session
+from api.db import ReadSession, WriteSession
 from api.errors import problem_responses
 
 router = APIRouter(prefix="/v1/credit", tags=["credit"])
-
-WriteSession = Annotated[Session, Depends(write_session, scope="function")]
-ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 
 
 def credit_service(request: Request) -> service.CreditService:

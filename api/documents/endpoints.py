@@ -6,10 +6,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller
-from api.db import read_session, write_session
+from api.db import ReadSession, WriteSession
 from api.documents import service
 from api.documents.schemas import (
     BulkRegistered,
@@ -28,9 +27,6 @@ from api.models import DocumentKind, DocumentStatus
 from registry.records import load_record_json
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
-
-WriteSession = Annotated[Session, Depends(write_session, scope="function")]
-ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 
 
 def registry_context(request: Request) -> service.RegistryContext:

@@ -7,18 +7,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller
-from api.db import read_session
+from api.db import ReadSession
 from api.errors import problem_responses
 from api.evidence import service
 from api.evidence.schemas import VerdictOut, VerifyRequest
 from registry.bundle import bundle_to_dict
 
 router = APIRouter(tags=["evidence"])
-
-ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 
 
 def evidence_context(request: Request) -> service.EvidenceContext:

@@ -6,10 +6,9 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from sqlalchemy.orm import Session
 
 from api.auth.dependencies import CurrentCaller
-from api.db import Database, read_session, write_session
+from api.db import Database, ReadSession, WriteSession
 from api.errors import problem_responses
 from api.idempotency import Idempotency
 from api.notifications import repository, service
@@ -22,9 +21,6 @@ from api.notifications.schemas import (
 )
 
 router = APIRouter(tags=["notifications"])
-
-WriteSession = Annotated[Session, Depends(write_session, scope="function")]
-ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 
 
 def notifications(request: Request) -> Notifications:

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
-from sqlalchemy.orm import Session
+from fastapi import APIRouter, Response
 
 from api.auth.dependencies import CurrentCaller, OperatorCaller
-from api.db import read_session, write_session
+from api.db import ReadSession, WriteSession
 from api.errors import problem_responses
 from api.idempotency import Idempotency
 from api.parties import service
@@ -17,8 +15,6 @@ from api.parties.schemas import PartyCreate, PartyCreated, PartyOut
 
 router = APIRouter(prefix="/v1/parties", tags=["parties"])
 
-WriteSession = Annotated[Session, Depends(write_session, scope="function")]
-ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 _PROBLEMS = problem_responses(
     {
         401: "Missing or invalid bearer token",
