@@ -19,9 +19,10 @@ import ast
 import logging
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cache
 from typing import Any, cast
 
 import requests
@@ -159,7 +160,6 @@ class ChainClient:
         self.signer = signer
         self._ledger = _Ledger()
         self._chain_id: int | None = None
-        self._errors = _error_table()
 
     # -- construction --------------------------------------------------------------
 
@@ -600,8 +600,9 @@ class ChainClient:
         """Decode revert data into the custom error's name and arguments."""
         raw = data if isinstance(data, str) else ""
         selector = raw[:10].lower()
-        if selector in self._errors:
-            name, types = self._errors[selector]
+        errors = _error_table()
+        if selector in errors:
+            name, types = errors[selector]
             values = abi_decode(types, bytes.fromhex(raw[10:]))
             return TransactionRevertedError(name, _plain(types, values), tx_hash)
         return TransactionRevertedError("UnknownError", (raw,), tx_hash)
@@ -672,16 +673,21 @@ def _plain(types: Sequence[str], values: Sequence[Any]) -> tuple[Any, ...]:
     return tuple(out)
 
 
-def _error_table() -> dict[str, tuple[str, list[str]]]:
-    """Selector -> (name, argument types) for every custom error in our contracts."""
+@cache
+def _error_table() -> Mapping[str, tuple[str, tuple[str, ...]]]:
+    """Selector -> (name, argument types) for every custom error in our contracts.
+
+    Built once per process, on the first revert that needs decoding: it depends only
+    on the compiled contracts, which never change while the process runs.
+    """
     from registry.compiler import compile_contracts
 
-    table: dict[str, tuple[str, list[str]]] = {}
+    table: dict[str, tuple[str, tuple[str, ...]]] = {}
     for compiled in compile_contracts().values():
         for entry in compiled.abi:
             if entry.get("type") != "error":
                 continue
-            types = [arg["type"] for arg in entry["inputs"]]
+            types = tuple(arg["type"] for arg in entry["inputs"])
             signature = f"{entry['name']}({','.join(types)})"
             selector = "0x" + function_signature_to_4byte_selector(signature).hex()
             table[selector] = (entry["name"], types)
